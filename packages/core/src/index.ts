@@ -5,6 +5,7 @@ export type { FastHistogram, FastHistogramOptions, HistogramSeries } from './fas
 export { createFastHistogram, DURATION_BUCKETS_SECONDS } from './fast-histogram.js'
 export type { CheckKind, CheckResult, Health, HealthCheck, HealthOptions, HealthReport } from './health.js'
 export { createHealth, SHUTDOWN_CHECK_NAME } from './health.js'
+export type { GoreliableHost } from './host.js'
 export type { GenericPoolLike, InstrumentPoolOptions } from './instrument-pool.js'
 export { instrumentPool } from './instrument-pool.js'
 export type { CreateLoggerOptions } from './logger.js'
