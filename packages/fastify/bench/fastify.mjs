@@ -1,14 +1,15 @@
 // `npm run bench` for @goreliable/fastify: the comparisons of issue 3's "Speed" section.
 //
 // Throughput (overhead, vs-fastify-metrics, logging, fastify-logging): each server variant
-// (bench/lib/variants.mjs) runs in a process of its own (bench/servers/hello.mjs) on 127.0.0.1 and answers a
-// JSON hello world; autocannon runs in this process, 20 connections, pipelining 1. The two servers of a
-// comparison take turns in 0.5 s bursts, alternating which goes first, because this machine's speed drifts
-// by half within minutes and only ratios measured side by side hold. Servers are pinned to CPU 0, this
-// process to CPU 1, all at raised priority (bench/lib/placement.mjs). The ratio with the verdict is
-// capacity: requests per second of the server's own CPU time, which is what requests/s is when the server
-// is the limit (bench/lib/rounds.mjs); autocannon's requests/s ratio is printed beside it with the same
-// target, with the servers' CPU per request and how busy the baseline kept its core.
+// (bench/lib/variants.mjs) runs in processes of its own (bench/servers/hello.mjs) on 127.0.0.1 and answers a
+// JSON hello world; autocannon runs in this process, 20 connections, pipelining 1. The two sides take turns
+// in 0.5 s bursts, alternating which goes first, because this machine's speed drifts by half within minutes
+// and only ratios measured side by side hold; each side is three processes used in rotation, because one
+// process's speed is a draw (bench/lib/rounds.mjs). Servers are pinned to CPU 0, this process to CPU 1, all
+// at raised priority (bench/lib/placement.mjs). The ratio given the verdict is capacity: requests per
+// second of the server's own CPU time, which is what requests/s is when the server is the limit; autocannon's
+// requests/s ratio is printed beside it against the same target, with the servers' CPU per request and how
+// busy the baseline kept its core.
 //
 // Scrape: one process holds an app with our plugin and one with fastify-metrics, both after 100 distinct
 // routes were hit, and times registry.metrics() (what each /metrics handler awaits) in alternating rounds.
@@ -16,9 +17,10 @@
 // Usage: node bench/fastify.mjs [overhead|vs-fastify-metrics|logging|fastify-logging|scrape|calibration ...]
 // (default: all but calibration, an A/A run of bare against bare that shows the noise). Build first:
 // `npx tsc -b` in packages/fastify; without dist/index.js a stand-in plugin is measured, and says so.
-// Environment: GORELIABLE_BENCH_CONNECTIONS (20), GORELIABLE_BENCH_ROUNDS (24), GORELIABLE_BENCH_BURST_SECONDS
-// (0.5), GORELIABLE_BENCH_PIN=0 (no pinning, no priority), GORELIABLE_BENCH_LOG_DESTINATION (async: pino's
-// default kind of destination, to /dev/null; sync; buffered), GORELIABLE_BENCH_STANDIN=1.
+// Environment: GORELIABLE_BENCH_CONNECTIONS (20), GORELIABLE_BENCH_ROUNDS (24),
+// GORELIABLE_BENCH_BURST_SECONDS (0.5), GORELIABLE_BENCH_PROCESSES (3 a side), GORELIABLE_BENCH_PIN=0 (no
+// pinning, no priority), GORELIABLE_BENCH_LOG_DESTINATION (async, the default: pino's kind of stdout
+// destination, to /dev/null; sync; buffered), GORELIABLE_BENCH_STANDIN=1 (measure the stand-in plugin).
 // Diagnostics: bench/lib/breakdown.mjs (several variants, capacity relative to the first) and
 // bench/lib/profile.mjs (a CPU profile of a variant against bare, self time per request by function).
 import { spawnSync } from 'node:child_process'
@@ -34,7 +36,8 @@ import { logDestination, usesStandIn } from './lib/variants.mjs'
 const CONNECTIONS = Number(process.env.GORELIABLE_BENCH_CONNECTIONS ?? 20)
 const ROUNDS = Number(process.env.GORELIABLE_BENCH_ROUNDS ?? 24)
 const BURST_SECONDS = Number(process.env.GORELIABLE_BENCH_BURST_SECONDS ?? 0.5)
-const WARMUP_SECONDS = 2
+const WARMUP_SECONDS = 1
+const PROCESSES = Number(process.env.GORELIABLE_BENCH_PROCESSES ?? 3)
 
 const command = (name) => `cd packages/fastify && npx tsc -b && node bench/fastify.mjs ${name}`
 
@@ -100,19 +103,28 @@ for (const name of selected) {
 }
 process.exit(failed ? 1 : 0)
 
-/** One comparison between two server processes taking turns (bench/lib/rounds.mjs). */
+/** One comparison: PROCESSES processes of each variant, the two sides taking turns (bench/lib/rounds.mjs). */
 async function runThroughput(name, c) {
-  const servers = [await startServer(c.baseline), await startServer(c.candidate)]
+  const sides = [[], []]
   try {
+    for (let i = 0; i < PROCESSES; i++) {
+      for (const [side, variant] of [c.baseline, c.candidate].entries()) {
+        const server = await startServer(variant)
+        server.answered = 0
+        sides[side].push(server)
+      }
+    }
+    const all = sides.flat()
     // dist/ can vanish or appear while a build runs: every server must measure the plugin announced above.
-    if (servers.some((s) => s.standIn !== usesStandIn)) {
+    if (all.some((s) => s.standIn !== usesStandIn)) {
       throw new Error('dist/index.js appeared or vanished during the bench; rerun')
     }
-    const warm = []
-    for (const s of servers) {
-      warm.push(await burst(s.url, { connections: CONNECTIONS, durationSeconds: WARMUP_SECONDS }))
+    for (const s of all) {
+      s.answered += (
+        await burst(s.url, { connections: CONNECTIONS, durationSeconds: WARMUP_SECONDS })
+      ).requests
     }
-    const rounds = createRounds(servers, { connections: CONNECTIONS, durationSeconds: BURST_SECONDS })
+    const rounds = createRounds(sides, { connections: CONNECTIONS, durationSeconds: BURST_SECONDS })
     const { pass } = await compare({
       title: `${name}: ${c.title} (requests per server CPU-second)`,
       baseline: rounds.baseline,
@@ -121,18 +133,17 @@ async function runThroughput(name, c) {
       min: c.min,
       command: command(name),
     })
-    const [base, cand] = rounds.stats
     // Like for like: a server with metrics must have counted every request it answered.
-    for (const [i, s] of servers.entries()) {
-      const sent = warm[i].requests + rounds.stats[i].requests.reduce((x, y) => x + y, 0)
+    for (const s of all) {
       const n = await s.counted()
-      if (n !== null && n < sent) {
+      if (n !== null && n < s.answered) {
         console.log(
-          `  FAIL: ${s.variant} counted ${n} requests in http_request_duration_seconds, answered ${sent}`,
+          `  FAIL: ${s.variant} counted ${n} requests in http_request_duration_seconds, answered ${s.answered}`,
         )
         return false
       }
     }
+    const [base, cand] = rounds.stats
     const ratios = base.requestsPerSecond.map((b, i) => cand.requestsPerSecond[i] / b)
     const rpsRatio = median(ratios)
     const verdict =
@@ -143,12 +154,12 @@ async function runThroughput(name, c) {
         `${Math.round(median(base.requestsPerSecond))}/s, candidate ${Math.round(median(cand.requestsPerSecond))}/s\n` +
         `  per-round capacity ratios: ${base.cpuMicrosPerRequest.map((b, i) => (b / cand.cpuMicrosPerRequest[i]).toFixed(2)).join(' ')}\n` +
         `  server CPU per request: baseline ${median(base.cpuMicrosPerRequest).toFixed(1)} µs, candidate ` +
-        `${median(cand.cpuMicrosPerRequest).toFixed(1)} µs; the baseline server kept ${pct(busy)} of its core busy` +
+        `${median(cand.cpuMicrosPerRequest).toFixed(1)} µs; ${PROCESSES} processes a side; the baseline kept ${pct(busy)} of its core busy` +
         (busy < 0.9 ? ' (below 90%: the load generator limited requests/s; capacity still holds)' : ''),
     )
     return pass
   } finally {
-    await Promise.all(servers.map((s) => s.close()))
+    await Promise.all(sides.flat().map((s) => s.close()))
   }
 }
 

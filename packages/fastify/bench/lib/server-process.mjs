@@ -10,7 +10,9 @@ const HELLO = fileURLToPath(new URL('../servers/hello.mjs', import.meta.url))
  * @returns {Promise<{ variant: string, standIn: boolean, url: string, cpuMicros: () => Promise<number>, counted: () => Promise<number | null>, startProfile: () => Promise<void>, stopProfile: () => Promise<object>, close: () => Promise<void> }>}
  */
 export async function startServer(variant) {
-  const argv = [process.execPath, HELLO, variant]
+  // GORELIABLE_BENCH_NODE_FLAGS: extra node flags for the servers (diagnostics, e.g. GC settings)
+  const flags = (process.env.GORELIABLE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
+  const argv = [process.execPath, ...flags, HELLO, variant]
   const [command, ...args] = [...prefixFor(placement.serverCpu), ...argv]
   const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
