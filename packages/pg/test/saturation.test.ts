@@ -102,6 +102,30 @@ describe.skipIf(!databaseUrl)('a saturated pool', () => {
     }
   })
 
+  it('still bounds a caller queued in the same tick as one an idle connection serves', async () => {
+    // The acquire an idle connection serves goes without pg's timer; the next one in the same tick finds
+    // that connection already promised and must keep its timer.
+    const { pool, registry, applicationName: name } = testPool({ max: 1 }, { acquireTimeoutMs: 300 })
+    try {
+      await pool.query('SELECT 1')
+      expect(pool.idleCount).toBe(1)
+      const holder = withClient(pool, (c) => c.query('SELECT pg_sleep(1)'))
+      const started = performance.now()
+      const late = await pool.query('SELECT 1').then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      expect(late).toBeInstanceOf(PoolTimeoutError)
+      expect(performance.now() - started).toBeLessThan(900)
+      await holder
+      expect(pool.options.connectionTimeoutMillis).toBe(300)
+      const text = await registry.metrics()
+      expect(sample(text, 'db_client_connections_timeouts_total', { pool_name: name })).toBe(1)
+    } finally {
+      await pool.end()
+    }
+  })
+
   it('bounds the wait when the server accepts TCP but never answers (connecting counts too)', async () => {
     // A listener that never speaks: pg's connect hangs until acquireTimeoutMs ends it.
     const sockets = new Set<import('node:net').Socket>()
