@@ -62,9 +62,16 @@ export function gatewaySettingsFromEnv(env: Env): GatewaySettings {
   if (Buffer.byteLength(jwtSecret) < MIN_SECRET_BYTES) {
     throw new ConfigError('JWT_SECRET', `required, at least ${MIN_SECRET_BYTES} bytes (openssl rand -hex 32)`)
   }
+  const orderServiceReadyUrls = urlList(env, 'ORDER_SERVICE_READY_URLS')
+  if (orderServiceReadyUrls.length > 0 && orderServiceReadyUrls.length !== orderServiceUrls.length) {
+    throw new ConfigError(
+      'ORDER_SERVICE_READY_URLS',
+      `one readiness URL per ORDER_SERVICE_URLS entry, in the same order (${orderServiceUrls.length}), got ${orderServiceReadyUrls.length}`,
+    )
+  }
   const config: GatewayConfig = {
     orderServiceUrls,
-    orderServiceReadyUrls: urlList(env, 'ORDER_SERVICE_READY_URLS'),
+    orderServiceReadyUrls,
     authClients,
     jwtSecret,
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 1, 86_400) ?? 300,

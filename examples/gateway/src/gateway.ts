@@ -50,8 +50,10 @@ export interface GatewayConfig {
   /** Base URLs of the order-service instances (`ORDER_SERVICE_URLS`). */
   orderServiceUrls: string[]
   /**
-   * Readiness URLs of the order service (`ORDER_SERVICE_READY_URLS`): the breaker is held open while none
-   * answers 200. Empty: the breaker opens on failed requests only.
+   * Readiness URLs of the order-service instances (`ORDER_SERVICE_READY_URLS`), one per entry of
+   * `orderServiceUrls`, in the same order: an instance leaves the rotation while its URL does not answer
+   * 200, and the `order-service` breaker is held open while none does. Empty: breakers open on failed
+   * requests only.
    * @default []
    */
   orderServiceReadyUrls?: string[]
@@ -75,7 +77,7 @@ export interface GatewayConfig {
    */
   healthCheckIntervalMs?: number
   /**
-   * The `order-service` breaker.
+   * The `order-service` breaker, and with several instances each instance's `order-service@host:port`.
    * @default {}
    */
   breaker?: GatewayBreakerConfig
@@ -227,9 +229,18 @@ function resolveConfig(config: GatewayConfig): ResolvedConfig {
     throw new InvalidOptionError('jwtSecret', `a secret of at least ${MIN_SECRET_BYTES} bytes`)
   }
   const ms = { min: 1, max: 600_000, integer: true }
+  const orderServiceUrls = urls('orderServiceUrls', o.orderServiceUrls, 1)
+  const orderServiceReadyUrls = urls('orderServiceReadyUrls', o.orderServiceReadyUrls ?? [], 0)
+  if (orderServiceReadyUrls.length > 0 && orderServiceReadyUrls.length !== orderServiceUrls.length) {
+    throw new InvalidOptionError(
+      'orderServiceReadyUrls',
+      `one readiness URL per orderServiceUrls entry, in the same order (${orderServiceUrls.length})`,
+      orderServiceReadyUrls,
+    )
+  }
   return {
-    orderServiceUrls: urls('orderServiceUrls', o.orderServiceUrls, 1),
-    orderServiceReadyUrls: urls('orderServiceReadyUrls', o.orderServiceReadyUrls ?? [], 0),
+    orderServiceUrls,
+    orderServiceReadyUrls,
     authClients: clients as Record<string, string>,
     jwtSecret,
     tokenTtlSeconds: validate.optionalNumber('tokenTtlSeconds', o.tokenTtlSeconds, 300, {

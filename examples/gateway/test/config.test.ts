@@ -75,6 +75,10 @@ describe('gatewaySettingsFromEnv', () => {
     [{ ...minimal, ORDER_SERVICE_URLS: '' }, 'ORDER_SERVICE_URLS'],
     [{ ...minimal, ORDER_SERVICE_URLS: 'order-service:8081' }, 'ORDER_SERVICE_URLS'],
     [{ ...minimal, ORDER_SERVICE_READY_URLS: 'readyz' }, 'ORDER_SERVICE_READY_URLS'],
+    [
+      { ...minimal, ORDER_SERVICE_READY_URLS: 'http://a:9465/readyz,http://b:9465/readyz' },
+      'ORDER_SERVICE_READY_URLS',
+    ],
     [{ ...minimal, AUTH_CLIENTS: undefined }, 'AUTH_CLIENTS'],
     [{ ...minimal, AUTH_CLIENTS: 'demo' }, 'AUTH_CLIENTS'],
     [{ ...minimal, AUTH_CLIENTS: 'a:1,a:2' }, 'AUTH_CLIENTS'],
@@ -116,6 +120,10 @@ describe('createGateway options', () => {
     [{ ...base, orderServiceUrl: 'http://a' }, 'orderServiceUrl'],
     [{ ...base, orderServiceUrls: [] }, 'orderServiceUrls'],
     [{ ...base, orderServiceUrls: ['a:8081'] }, 'orderServiceUrls[0]'],
+    [
+      { ...base, orderServiceReadyUrls: ['http://a:9465/readyz', 'http://b:9465/readyz'] },
+      'orderServiceReadyUrls',
+    ],
     [{ ...base, authClients: {} }, 'authClients'],
     [{ ...base, jwtSecret: 'short' }, 'jwtSecret'],
     [{ ...base, breaker: { resetTimeout: 5 } }, 'breaker.resetTimeout'],

@@ -199,6 +199,14 @@ describe('failover between order-service instances', () => {
     expect(sample(await metrics(g), 'gateway_upstream_retries_total', { upstream: 'order-service' })).toBe(0)
   })
 
+  it('sends a POST without a key to the next instance when the first refused the connection: it never got it', async () => {
+    const good = await upstream({ status: 201, body: { id: 'o-6' } })
+    const g = await gateway({ orderServiceUrls: [await closedUrl(), good.url] })
+    expect((await postOrder(g)).status).toBe(201)
+    expect(good.received).toHaveLength(1)
+    expect(sample(await metrics(g), 'gateway_upstream_retries_total', { upstream: 'order-service' })).toBe(1)
+  })
+
   it('retries a GET, which is idempotent, without a key', async () => {
     const good = await upstream({ status: 200, body: { id: 'o-4' } })
     const g = await gateway({ orderServiceUrls: [await closedUrl(), good.url] })
@@ -218,6 +226,80 @@ describe('failover between order-service instances', () => {
     expect(res.headers.get('retry-after')).toBe('1')
     expect(await res.json()).toEqual({ code: 'GR_ERR_POOL_TIMEOUT' })
     expect(good.received).toHaveLength(0)
+  })
+
+  it('takes an instance whose /readyz fails out of the rotation: no request fails, none reaches it', async () => {
+    const a = await upstream({ status: 201 })
+    const b = await upstream({ status: 201 })
+    a.setReady(503)
+    const g = await gateway({
+      orderServiceUrls: [a.url, b.url],
+      orderServiceReadyUrls: [a.readyUrl, b.readyUrl],
+      healthCheckIntervalMs: 100,
+    })
+    const aName = `order-service@${new URL(a.url).host}`
+    await expect
+      .poll(async () => sample(await metrics(g), 'circuit_breaker_state', { name: aName, state: 'open' }), {
+        timeout: 5000,
+      })
+      .toBe(1)
+    const before = a.received.length
+    const statuses = new Set<number>()
+    for (let i = 0; i < 10; i++) statuses.add((await postOrder(g)).status)
+    expect([...statuses]).toEqual([201])
+    expect(a.received).toHaveLength(before)
+    const text = await metrics(g)
+    expect(sample(text, 'circuit_breaker_state', { name: 'order-service', state: 'closed' })).toBe(1)
+    // Back in the rotation once ready again.
+    a.setReady(200)
+    await expect
+      .poll(async () => sample(await metrics(g), 'circuit_breaker_state', { name: aName, state: 'closed' }), {
+        timeout: 5000,
+      })
+      .toBe(1)
+    for (let i = 0; i < 4; i++) expect((await postOrder(g)).status).toBe(201)
+    expect(a.received.length).toBeGreaterThan(before)
+  })
+
+  it('loses no request, keyed or not, while one of two instances goes away', async () => {
+    const a = await upstream({ status: 201 })
+    const b = await upstream({ status: 201 })
+    const g = await gateway({ orderServiceUrls: [a.url, b.url], breaker: { volumeThreshold: 2 } })
+    const statuses: number[] = []
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        statuses.push((await postOrder(g, i % 2 === 0 ? { 'idempotency-key': `k-${n}-${i}` } : {})).status)
+      }
+    }
+    await send(4)
+    await a.close()
+    await send(20)
+    expect(statuses.filter((s) => s !== 201)).toEqual([])
+    // The dead instance's breaker opened, so later requests went straight to the live one.
+    const text = await metrics(g)
+    expect(
+      sample(text, 'circuit_breaker_state', { name: `order-service@${new URL(a.url).host}`, state: 'open' }),
+    ).toBe(1)
+    expect(sample(text, 'circuit_breaker_state', { name: 'order-service', state: 'closed' })).toBe(1)
+  })
+
+  it('answers 503 with the soonest Retry-After when every instance is out of the rotation', async () => {
+    const a = await upstream({ status: 201 })
+    const b = await upstream({ status: 201 })
+    a.setReady(503)
+    b.setReady(503)
+    const g = await gateway({
+      orderServiceUrls: [a.url, b.url],
+      orderServiceReadyUrls: [a.readyUrl, b.readyUrl],
+      healthCheckIntervalMs: 100,
+    })
+    await expect.poll(async () => (await postOrder(g)).status, { timeout: 5000 }).toBe(503)
+    const calls = a.received.length + b.received.length
+    const res = await postOrder(g)
+    expect(res.status).toBe(503)
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    expect(await res.json()).toMatchObject({ code: 'GR_ERR_BREAKER_OPEN' })
+    expect(a.received.length + b.received.length).toBe(calls)
   })
 
   it('spreads requests over the instances', async () => {

@@ -76,6 +76,7 @@ export const SERVICE_ENV = [
   'DATABASE_URL',
   'NATS_URL',
   'ORDER_SERVICE_URLS',
+  'ORDER_SERVICE_READY_URLS',
   'EMAIL_PROVIDER_URL',
   'AUTH_CLIENTS',
   'JWT_SECRET',
@@ -99,6 +100,8 @@ export const URL_ENV = {
   DATABASE_URL: { service: 'postgres', port: 5432 },
   NATS_URL: { service: 'nats', port: 4222 },
   ORDER_SERVICE_URLS: { service: 'order-service', port: SERVICES['order-service'].port },
+  // Readiness lives on the admin port.
+  ORDER_SERVICE_READY_URLS: { service: 'order-service', port: SERVICES['order-service'].adminPort },
   EMAIL_PROVIDER_URL: { service: 'email-provider', port: SERVICES['email-provider'].port },
 } as const satisfies Partial<Record<ServiceEnv, { service: string; port: number }>>
 
