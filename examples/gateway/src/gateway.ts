@@ -208,8 +208,17 @@ async function relay(reply: FastifyReply, call: () => Promise<UpstreamResponse>)
     if (!(err instanceof UpstreamResponseError)) throw err
     answer = err
   }
-  return reply.code(answer.status).headers(answer.headers).send(answer.body)
+  const headers = answer.headers
+  // Every 503 the gateway answers says when to retry. Fastify's own 503 from a closing instance carries no
+  // Retry-After: give the delay @goreliable/fastify gives for an unreachable upstream.
+  if (answer.status === 503 && headers['retry-after'] === undefined) {
+    headers['retry-after'] = String(UPSTREAM_RETRY_AFTER_SECONDS)
+  }
+  return reply.code(answer.status).headers(headers).send(answer.body)
 }
+
+/** @goreliable/fastify's default `upstreamRetryAfterSeconds`. */
+const UPSTREAM_RETRY_AFTER_SECONDS = 5
 
 type ResolvedConfig = Required<Omit<GatewayConfig, 'breaker' | 'goreliable'>> & {
   breaker: Required<GatewayBreakerConfig>

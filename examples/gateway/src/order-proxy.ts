@@ -7,7 +7,8 @@
 //   only when the service as a whole is failing, and its name is what dashboards and alerts watch.
 // A request goes to a second instance only when that is safe: the first never got it (the connection was
 // never established), or sending it twice cannot create two orders (GET, or a POST with an
-// Idempotency-Key, which the order service de-duplicates).
+// Idempotency-Key, which the order service de-duplicates) and the first failed at the connection or
+// declined with 503.
 
 import { type Breaker, BreakerOpenError } from '@goreliable/core'
 import { isUpstreamConnectionError } from '@goreliable/fastify'
@@ -145,7 +146,7 @@ export function createOrderProxy(
             refused = err
           continue
         }
-        if (!isUpstreamConnectionError(err) || !(idempotent || isNeverSent(err))) throw err
+        if (!mayTryNext(err, idempotent)) throw err
         failed = err
       }
     }
@@ -158,6 +159,18 @@ export function createOrderProxy(
     ...healthCheck(readyUrls),
   })
   return (request) => breaker.fire(request)
+}
+
+/**
+ * Whether an attempt that failed with `err` may go to the next instance. A refused connection: the
+ * instance never saw the request. A reset or closed connection, or a 503 answer: only a request that
+ * cannot create two orders when sent twice. A 503 is an instance declining the work (Fastify answers it to
+ * a request that arrives while the instance closes, the order service when its pool is exhausted), and RFC
+ * 9110 makes it "try again later", which another instance may do now. Any other answer is final.
+ */
+function mayTryNext(err: unknown, idempotent: boolean): boolean {
+  if (err instanceof UpstreamResponseError) return idempotent && err.status === 503
+  return isUpstreamConnectionError(err) && (idempotent || isNeverSent(err))
 }
 
 async function sendTo(

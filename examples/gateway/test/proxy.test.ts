@@ -213,21 +213,65 @@ describe('failover between order-service instances', () => {
     expect((await getOrder(g)).status).toBe(200)
   })
 
-  it('never retries after an HTTP answer, even a 5xx: the order service has seen the request', async () => {
-    const failing = await upstream({
+  it('never retries after an answer other than 503, even a 500: the order service has seen the request', async () => {
+    const failing = await upstream({ status: 500, body: { code: 'INTERNAL_ERROR' } })
+    const good = await upstream({ status: 201 })
+    const g = await gateway({ orderServiceUrls: [failing.url, good.url] })
+    const res = await postOrder(g, { 'idempotency-key': 'k-5' })
+    expect(res.status).toBe(500)
+    expect(await res.json()).toEqual({ code: 'INTERNAL_ERROR' })
+    expect(good.received).toHaveLength(0)
+  })
+
+  it('sends an idempotent request an instance declined with 503 to the next instance', async () => {
+    const declining = await upstream({
       status: 503,
       body: { code: 'GR_ERR_POOL_TIMEOUT' },
       headers: { 'retry-after': '1' },
     })
-    const good = await upstream({ status: 201 })
-    const g = await gateway({ orderServiceUrls: [failing.url, good.url] })
-    const res = await postOrder(g, { 'idempotency-key': 'k-5' })
-    expect(res.status).toBe(503)
-    expect(res.headers.get('retry-after')).toBe('1')
-    expect(await res.json()).toEqual({ code: 'GR_ERR_POOL_TIMEOUT' })
-    expect(good.received).toHaveLength(0)
+    const good = await upstream({ status: 201, body: { id: 'o-7' } })
+    const g = await gateway({ orderServiceUrls: [declining.url, good.url] })
+    const res = await postOrder(g, { 'idempotency-key': 'k-7' })
+    expect(res.status).toBe(201)
+    expect(await res.json()).toEqual({ id: 'o-7' })
+    expect(declining.received).toHaveLength(1)
+    expect(sample(await metrics(g), 'gateway_upstream_retries_total', { upstream: 'order-service' })).toBe(1)
   })
 
+  it('relays a 503 to a POST without a key, and the last instance’s 503 when all decline', async () => {
+    const a = await upstream({
+      status: 503,
+      body: { code: 'GR_ERR_POOL_TIMEOUT' },
+      headers: { 'retry-after': '1' },
+    })
+    const b = await upstream({
+      status: 503,
+      body: { code: 'GR_ERR_POOL_TIMEOUT' },
+      headers: { 'retry-after': '2' },
+    })
+    const g = await gateway({ orderServiceUrls: [a.url, b.url] })
+    const unkeyed = await postOrder(g)
+    expect(unkeyed.status).toBe(503)
+    expect(unkeyed.headers.get('retry-after')).toBe('1')
+    expect(b.received).toHaveLength(0)
+    // Round robin: this one starts at b, then tries a.
+    const keyed = await postOrder(g, { 'idempotency-key': 'k-8' })
+    expect(keyed.status).toBe(503)
+    expect(keyed.headers.get('retry-after')).toBe('1')
+    expect(await keyed.json()).toEqual({ code: 'GR_ERR_POOL_TIMEOUT' })
+    expect([a.received.length, b.received.length]).toEqual([2, 1])
+  })
+
+  it('adds Retry-After to a 503 that came without one (Fastify’s answer while an instance closes)', async () => {
+    const closing = await upstream({
+      status: 503,
+      body: { error: 'Service Unavailable', message: 'Service Unavailable', statusCode: 503 },
+    })
+    const g = await gateway({ orderServiceUrls: [closing.url] })
+    const res = await postOrder(g, { 'idempotency-key': 'k-9' })
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('5')
+  })
   it('takes an instance whose /readyz fails out of the rotation: no request fails, none reaches it', async () => {
     const a = await upstream({ status: 201 })
     const b = await upstream({ status: 201 })
