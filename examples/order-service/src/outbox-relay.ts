@@ -141,17 +141,31 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         break
       }
     }
-    if (published.length > 0) await pool.query({ ...markPublished, values: [published] })
-    const done = new Set(published)
-    const unpublished = rows.filter((r) => !done.has(r.id)).map((r) => r.id)
-    if (unpublished.length > 0) {
-      await pool.query({
-        ...release,
-        values: [unpublished, failure === undefined ? null : String((failure as Error).message ?? failure)],
-      })
+    let marked: string[] = []
+    try {
+      if (published.length > 0) await pool.query({ ...markPublished, values: [published] })
+      marked = published
+    } catch (err) {
+      // Not marked (an exhausted pool, a lost connection), those rows are released with the rest: publishing
+      // them again costs nothing (the stream drops a repeated Nats-Msg-Id), while a claim left in place
+      // would hold them, with no error shown, for the whole lease.
+      failure ??= err
+    }
+    const done = new Set(marked)
+    const unmarked = rows.filter((r) => !done.has(r.id)).map((r) => r.id)
+    if (unmarked.length > 0) {
+      try {
+        await pool.query({
+          ...release,
+          values: [unmarked, failure === undefined ? null : String((failure as Error).message ?? failure)],
+        })
+      } catch (err) {
+        // Nothing more to do here: the lease frees them.
+        failure ??= err
+      }
     }
     if (failure !== undefined) throw failure
-    return [published.length, rows.length]
+    return [marked.length, rows.length]
   }
 
   async function drain(): Promise<number> {

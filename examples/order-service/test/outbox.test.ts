@@ -108,6 +108,53 @@ describe.skipIf(!databaseUrl || !natsUrl)('outbox relay', () => {
     }
   })
 
+  it('releases rows it published but could not mark, with the error, instead of holding them for the lease', async () => {
+    const names = uniqueNames()
+    schemas.push(names.schema)
+    streams.push(names.stream)
+    const service = await startOrderService(names, { outboxPollIntervalMs: 50 })
+    const s = names.schema
+    try {
+      // The database refuses the mark-published update, as it would with the pool exhausted.
+      await pool.query(`CREATE FUNCTION ${s}.refuse_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.published_at IS NOT NULL THEN RAISE EXCEPTION 'mark refused by the test'; END IF;
+          RETURN NEW;
+        END $$`)
+      await pool.query(
+        `CREATE TRIGGER refuse_mark BEFORE UPDATE ON ${s}.outbox FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_mark()`,
+      )
+      const res = await post(`${service.url}/api/v1/orders`, { amount: 4200, currency: 'EUR' })
+      expect(res.status).toBe(201)
+      await expect
+        .poll(
+          async () =>
+            (
+              await pool.query(
+                `SELECT claimed_until, last_error, published_at FROM ${s}.outbox WHERE order_id = $1`,
+                [res.body.id],
+              )
+            ).rows[0],
+          { timeout: 10_000 },
+        )
+        .toMatchObject({ claimed_until: null, published_at: null, last_error: 'mark refused by the test' })
+      // Free to be published again at the next round, not after the 30 s lease; the stream keeps one copy.
+      await pool.query(`DROP TRIGGER refuse_mark ON ${s}.outbox`)
+      await expect
+        .poll(
+          async () =>
+            (await pool.query(`SELECT published_at FROM ${s}.outbox WHERE order_id = $1`, [res.body.id]))
+              .rows[0]?.published_at,
+          { timeout: 10_000 },
+        )
+        .not.toBeNull()
+      const events = await streamEvents(natsUrl as string, names.stream)
+      expect(events.map((e) => e.msgId)).toEqual([res.body.id])
+    } finally {
+      await service.stop()
+    }
+  })
+
   it('runs the migrations once, even when two instances start at the same moment', async () => {
     const schema = unique('os_migrate')
     schemas.push(schema)
