@@ -83,7 +83,7 @@ export function createOrderProxy(
   const { urls, readyUrls, timeoutMs } = options
   const retries = new Counter({
     name: 'gateway_upstream_retries_total',
-    help: 'Requests sent again to another order-service instance after a connection-level failure.',
+    help: 'Requests sent again to another order-service instance after a connection-level failure or a 503.',
     labelNames: ['upstream'],
     registers: [app.goreliable.registry],
   })
