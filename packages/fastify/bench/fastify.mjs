@@ -17,7 +17,7 @@
 // Usage: node bench/fastify.mjs [overhead|vs-fastify-metrics|logging|fastify-logging|scrape|calibration ...]
 // (default: all but calibration, an A/A run of bare against bare that shows the noise). Build first:
 // `npx tsc -b` in packages/fastify; without dist/index.js a stand-in plugin is measured, and says so.
-// Environment: GORELIABLE_BENCH_CONNECTIONS (20), GORELIABLE_BENCH_ROUNDS (24),
+// Environment: GORELIABLE_BENCH_CONNECTIONS (20), GORELIABLE_BENCH_ROUNDS (40: 20 pairs),
 // GORELIABLE_BENCH_BURST_SECONDS (0.5), GORELIABLE_BENCH_PROCESSES (3 a side), GORELIABLE_BENCH_PIN=0 (no
 // pinning, no priority), GORELIABLE_BENCH_LOG_DESTINATION (async, the default: pino's kind of stdout
 // destination, to /dev/null; sync; buffered), GORELIABLE_BENCH_STANDIN=1 (measure the stand-in plugin).
@@ -34,7 +34,7 @@ import { startServer } from './lib/server-process.mjs'
 import { logDestination, usesStandIn } from './lib/variants.mjs'
 
 const CONNECTIONS = Number(process.env.GORELIABLE_BENCH_CONNECTIONS ?? 20)
-const ROUNDS = Number(process.env.GORELIABLE_BENCH_ROUNDS ?? 24)
+const ROUNDS = Number(process.env.GORELIABLE_BENCH_ROUNDS ?? 40)
 const BURST_SECONDS = Number(process.env.GORELIABLE_BENCH_BURST_SECONDS ?? 0.5)
 const WARMUP_SECONDS = 1
 const PROCESSES = Number(process.env.GORELIABLE_BENCH_PROCESSES ?? 3)

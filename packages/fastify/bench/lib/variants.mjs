@@ -92,6 +92,22 @@ export const variants = {
     await app.register(goreliable, { serviceName, admin: false, requestLogging: false, shutdown: false })
     return app
   },
+  // Ours with request logging, the destination fixed rather than taken from the environment: to compare
+  // destinations side by side (`node bench/lib/breakdown.mjs 10 bare ours-logging-sync ours-logging-async`).
+  ...Object.fromEntries(
+    Object.entries(DESTINATIONS).map(([name, destination]) => [
+      `ours-logging-${name}`,
+      async () => {
+        const goreliable = await loadOurs()
+        const app = Fastify({
+          loggerInstance: createLogger({ serviceName, level: 'info', destination: destination() }),
+          logController: new LogController({ disableRequestLogging: true }),
+        })
+        await app.register(goreliable, { serviceName, admin, requestLogging: true })
+        return app
+      },
+    ]),
+  ),
   // Fastify with a logger but no request lines: what having a logger costs (a child logger per request).
   'logger-no-lines': async () =>
     Fastify({ loggerInstance: logger(), logController: new LogController({ disableRequestLogging: true }) }),
