@@ -204,8 +204,13 @@ export function startLoad(options: LoadOptions): LoadRun {
         // A refused connection fails in microseconds: pause a little so a down service does not turn the
         // closed loop into a busy loop that starves the services sharing this machine.
         if (sample.status === 0) await sleep(10)
-        else if (o.honourRetryAfter)
-          await sleep(Math.min(retryAfterMs(sample), Math.max(0, deadline - nowMs())))
+        else if (o.honourRetryAfter) {
+          const waitMs = retryAfterMs(sample)
+          // Told to come back after the run ends: this client is done. (Sleeping up to the deadline instead
+          // let a timer that fired a hair early send one more request.)
+          if (nowMs() + waitMs >= deadline) break
+          await sleep(waitMs)
+        }
       }
     }
     await Promise.all(Array.from({ length: clients }, worker))
