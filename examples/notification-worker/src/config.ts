@@ -1,5 +1,5 @@
 import { InvalidOptionError, validate } from '@goreliable/core'
-import { defaultAdminAllow } from './admin-allow.js'
+import { defaultAdminAllow } from '@goreliable/example-service-kit'
 
 /** Settings of the `email-provider` breaker (core's `createBreaker` options of the same names). */
 export interface NotificationBreakerConfig {

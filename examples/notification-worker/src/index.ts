@@ -1,4 +1,4 @@
-export { defaultAdminAllow } from './admin-allow.js'
+export { defaultAdminAllow } from '@goreliable/example-service-kit'
 export {
   createNotificationWorkerOptionKeys,
   type NotificationBreakerConfig,
